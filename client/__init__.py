@@ -1,0 +1,1 @@
+"""fp-client: the command line that recognises audio (imports as fp.client)."""

@@ -1,0 +1,112 @@
+"""Recognition: audio or fingerprints -> ranked matches, against one open store."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from .catalog import DONE
+from .decode import decode, resample, to_mono
+from .errors import FpError, TooShortError
+from .fingerprint import Fingerprint, fingerprint
+from .matching import DEFAULT_MIN_SCORE, align, is_match
+from .results import Match, Recognition
+from .scheme import check_same_scheme
+from .store import Store
+
+MIN_QUERY_SECONDS = 0.5
+
+
+class Recognizer:
+    """Recognises many inputs against one store, paying start-up costs once."""
+
+    def __init__(self, store: Store, top: int = 5, min_score: float | None = None) -> None:
+        self.store = store
+        self.scheme = store.scheme
+        self.top = top
+        self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
+
+    def recognize_file(self, path: str | os.PathLike[str] | bytes) -> Recognition:
+        """Decode and recognise a file (or encoded bytes); errors go into `.error`."""
+        name = "<bytes>" if isinstance(path, bytes) else os.fspath(path)
+        t0 = time.perf_counter()
+        try:
+            samples = decode(path, self.scheme.sample_rate)
+            rec = self.recognize_samples(samples)
+        except FpError as e:
+            msg = str(e) if str(e).startswith(name) else f"{name}: {e}"
+            return Recognition(file=name, error=msg,
+                               timings={"total_s": time.perf_counter() - t0})
+        rec.file = name
+        rec.timings["decode_s"] = rec.timings["total_s"] - sum(
+            rec.timings[k] for k in ("fingerprint_s", "query_s", "align_s"))
+        rec.timings["total_s"] = time.perf_counter() - t0
+        return rec
+
+    def recognize_samples(self, samples: np.ndarray, sample_rate: int | None = None) -> Recognition:
+        """Recognise samples: shape (n,) or (n, channels), float or int, any rate.
+
+        Raises `TooShortError` for empty, too short or silent audio.
+        """
+        t0 = time.perf_counter()
+        x = to_mono(samples)
+        if sample_rate and sample_rate != self.scheme.sample_rate:
+            x = resample(x, sample_rate, self.scheme.sample_rate)
+        seconds = x.size / self.scheme.sample_rate
+        if seconds < MIN_QUERY_SECONDS:
+            raise TooShortError(f"audio too short to recognise: {seconds:.2f} s "
+                                f"(need at least {MIN_QUERY_SECONDS} s)")
+        fpr = fingerprint(x, self.scheme, "query")
+        t1 = time.perf_counter()
+        if len(fpr) == 0:
+            raise TooShortError(f"no landmarks in {seconds:.2f} s of audio (silent or "
+                                "featureless); nothing to recognise")
+        rec = self.recognize_fingerprint(fpr)
+        rec.timings["fingerprint_s"] = t1 - t0
+        rec.timings["total_s"] = time.perf_counter() - t0
+        return rec
+
+    def recognize_fingerprint(self, fpr: Fingerprint) -> Recognition:
+        """Match precomputed query landmarks (their scheme must be the store's)."""
+        check_same_scheme(self.scheme, fpr.scheme_id)
+        t0 = time.perf_counter()
+        uniq, inverse = np.unique(fpr.hashes, return_inverse=True)
+        hits = self.store.index.lookup(uniq)
+        # Expand hits on unique hashes back to every query landmark with that hash.
+        order = np.argsort(inverse, kind="stable")
+        starts = np.searchsorted(inverse[order], np.arange(uniq.size + 1))
+        per = np.diff(starts)[hits.query_pos]
+        qpos = order[np.repeat(starts[hits.query_pos], per) + _ramp(per)]
+        song_ids = np.repeat(hits.song_ids, per)
+        offsets = np.repeat(hits.offsets, per)
+        t1 = time.perf_counter()
+        alignments = align(qpos, song_ids, offsets, fpr.offsets, top=self.top * 2)
+        alignments = [a for a in alignments if is_match(a, self.min_score)]
+        songs = self.store.catalog.get(a.song_id for a in alignments) if alignments else {}
+        t2 = time.perf_counter()
+        results = []
+        for a in alignments:
+            song = songs.get(a.song_id)
+            if song is None or song.state != DONE:
+                continue  # removed meanwhile, or still being ingested
+            results.append(Match(
+                song_id=song.song_id, song_name=song.song_name,
+                input_total_hashes=len(fpr), fingerprinted_hashes_in_db=song.postings,
+                hashes_matched_in_input=a.votes,
+                input_confidence=round(a.votes / max(1, len(fpr)), 4),
+                fingerprinted_confidence=round(a.votes / max(1, song.postings), 4),
+                offset=a.offset, offset_seconds=round(a.offset * self.scheme.frame_seconds, 3),
+                file_sha1=song.file_sha1, score=round(a.score, 2),
+            ))
+            if len(results) == self.top:
+                break
+        return Recognition(file=None, results=results, timings={
+            "query_s": t1 - t0, "align_s": t2 - t1, "total_s": t2 - t0, "fingerprint_s": 0.0})
+
+
+def _ramp(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for each c in `counts`, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
