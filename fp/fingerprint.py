@@ -17,11 +17,17 @@ from typing import Literal
 import numpy as np
 
 from .landmarks import pair_landmarks
-from .peaks import find_peaks, time_margin
+from .peaks import find_peaks, find_peaks_stacked, time_margin
 from .scheme import Scheme
-from .spectrogram import frame_count, log_spectrogram
+from .spectrogram import (
+    frame_count,
+    log_spectrogram,
+    shift_samples,
+    shifted_log_spectrograms,
+)
 
 Role = Literal["index", "query"]
+COLLAPSE = False
 CHUNK_FRAMES = 2048  # ~65 s at the default scheme; a multiple of any sane block length
 
 
@@ -50,30 +56,37 @@ def _role_params(scheme: Scheme, role: Role) -> tuple[int, int]:
 def fingerprint(samples: np.ndarray, scheme: Scheme, role: Role = "query") -> Fingerprint:
     """Fingerprint mono float32 samples at ``scheme.sample_rate``.
 
-    For ``role="query"`` the landmarks of ``samples[shift:]`` for ``query_shifts``
-    evenly spaced sub-hop shifts are united, deduplicated by (hash, offset) and sorted
-    that way; offsets are frames from the clip start, each shift's rounded to the
-    nearest frame.
+    ``role="index"`` gives the stored landmarks (as `fingerprint_blocks`). ``role="query"``
+    unites the landmarks of ``samples[s:]`` for the ``query_shifts`` sub-hop shifts s,
+    each offset rounded to the nearest whole frame from the clip start; the result
+    is deduplicated and sorted by (hash, offset).
     """
     per_band, fan = _role_params(scheme, role)
-    shifts = 1 if role == "index" else scheme.query_shifts
-    hs, os_ = [], []
-    for j in range(shifts):
-        shift = (j * scheme.hop) // shifts
-        spec = log_spectrogram(samples[shift:], scheme)
-        t, b, _ = find_peaks(spec, scheme, per_band)
-        h, o = pair_landmarks(t, b, scheme, fan)
-        hs.append(h)
-        os_.append(o + np.uint32(2 * shift >= scheme.hop))
-    if shifts == 1:
-        hashes, offsets = hs[0], os_[0]
-    else:
-        key = np.unique(
-            (np.concatenate(hs).astype(np.uint64) << np.uint64(32)) | np.concatenate(os_)
-        )
-        hashes = (key >> np.uint64(32)).astype(np.uint32)
-        offsets = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    return Fingerprint(hashes, offsets, scheme.id, len(samples) / scheme.sample_rate)
+    duration = len(samples) / scheme.sample_rate
+    if role == "index":
+        t, b, _ = find_peaks(log_spectrogram(samples, scheme), scheme, per_band)
+        hashes, offsets = pair_landmarks(t, b, scheme, fan)
+        return Fingerprint(hashes, offsets, scheme.id, duration)
+    specs = shifted_log_spectrograms(samples, scheme, scheme.query_shifts)
+    layer, t, b = find_peaks_stacked(specs, scheme, per_band)
+    # Lay the shifts end to end, far enough apart that no landmark spans two.
+    stride = specs.shape[1] + scheme.max_dt + 1
+    hashes, anchors = pair_landmarks(layer * stride + t, b, scheme, fan)
+    layer_of = anchors // np.uint32(stride)
+    # Shift j's frame k starts at k + shifts_j / hop frames into the clip.
+    rounded = np.round(shift_samples(scheme, scheme.query_shifts) / scheme.hop).astype(np.uint32)
+    offsets = anchors - layer_of * np.uint32(stride) + rounded[layer_of]
+    key = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | offsets)
+    hashes = (key >> np.uint64(32)).astype(np.uint32)
+    offsets = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    if COLLAPSE and hashes.size:
+        # runs of the same hash at consecutive offsets: keep every other one
+        newrun = np.r_[True, (hashes[1:] != hashes[:-1]) | (offsets[1:] != offsets[:-1] + 1)]
+        starts = np.flatnonzero(newrun)
+        pos = np.arange(hashes.size) - np.repeat(starts, np.diff(np.r_[starts, hashes.size]))
+        keep = pos % 2 == 0
+        hashes, offsets = hashes[keep], offsets[keep]
+    return Fingerprint(hashes, offsets, scheme.id, duration)
 
 
 def fingerprint_blocks(

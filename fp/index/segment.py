@@ -4,7 +4,7 @@ Layout (little endian)::
 
     b"FPSEG1\\0\\0"  uint64 header length  JSON header  pad to 8
     directory  uint32[2**dir_bits + 1]   start of each bucket (top hash bits)
-    records    uint8[n, width]            (hash low bits << pos_bits) | pos
+    records    uint32[n] or uint64[n]     (hash low bits << pos_bits) | pos
 
 Songs of a segment are laid end to end on one frame axis: ``pos = start(song) +
 offset``, so a record needs only ``rem_bits + pos_bits`` bits (4 bytes for hours of
@@ -62,7 +62,8 @@ def write_segment(path: Path, postings: Postings, hash_bits: int) -> None:
     pos_bits = max(1, int(total - 1).bit_length())
     dir_bits = int(np.clip(int(n).bit_length() - 4, 4, hash_bits))
     rem_bits = hash_bits - dir_bits
-    width = max(1, (rem_bits + pos_bits + 7) // 8)
+    # Whole machine words: gathering them is 16x faster than unpacking odd widths.
+    width = 4 if rem_bits + pos_bits <= 32 else 8
     if rem_bits + pos_bits > 64:
         raise StoreError("segment too large to pack (over 2**64 hash-positions)")
     h = postings.hashes.astype(np.uint64)
@@ -73,7 +74,7 @@ def write_segment(path: Path, postings: Postings, hash_bits: int) -> None:
     bucket = (key >> np.uint64(rem_bits + pos_bits)).astype(np.int64)
     directory = np.searchsorted(bucket, np.arange((1 << dir_bits) + 1)).astype(np.uint32)
     value = key & np.uint64((1 << (rem_bits + pos_bits)) - 1)
-    records = value.astype("<u8").view(np.uint8).reshape(n, 8)[:, :width]
+    records = value.astype("<u4" if width == 4 else "<u8")
     header = json.dumps({
         "n": n, "hash_bits": hash_bits, "dir_bits": dir_bits, "rem_bits": rem_bits,
         "pos_bits": pos_bits, "width": width,
@@ -119,17 +120,13 @@ class Segment:
         off += 4 * ndir
         if len(buf) - off != self.n * self.width:
             raise StoreError(f"{path} is truncated or damaged")
-        self.records = np.frombuffer(buf, np.uint8, count=self.n * self.width, offset=off).reshape(
-            self.n, self.width
-        )
+        if self.width not in (4, 8):
+            raise StoreError(f"{path}: unsupported record width {self.width}")
+        self.records = np.frombuffer(buf, f"<u{self.width}", count=self.n, offset=off)
 
     def _values(self, idx: np.ndarray) -> np.ndarray:
-        """Unpack records `idx` into uint64 values."""
-        if self.width == 8:
-            return self.records[idx].view("<u8").ravel()
-        out = np.zeros((idx.size, 8), np.uint8)
-        out[:, : self.width] = self.records[idx]
-        return out.view("<u8").ravel()
+        """Records `idx` as uint64 values."""
+        return self.records[idx].astype(np.uint64)
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Postings of `hashes` (uint32, (q,)) -> (query_pos, song_ids, offsets)."""
