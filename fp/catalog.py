@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -127,7 +128,10 @@ class Catalog:
                 song_name=name[:512], file_sha1=sha1, source=source, duration_s=duration_s,
                 postings=0, state=PENDING, scheme_id=scheme_id, created_at=now, updated_at=now,
             ))
-            return int(r.inserted_primary_key[0])
+            key = r.inserted_primary_key
+            if key is None:
+                raise StoreError("the catalog did not return the new song's id")
+            return int(key[0])
 
     def mark_done(self, postings: dict[int, int]) -> None:
         """Mark songs done, recording their posting counts, in one transaction."""
@@ -220,7 +224,7 @@ def _song(r: sa.RowMapping) -> Song:
     )
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers run while an ingest writes
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -105,7 +105,10 @@ def _head(source: Source, n: int = 4096) -> bytes:
         raise DecodeError(f"{source}: cannot read file: {e.strerror or e}") from None
 
 
-def _decoders_for(head: bytes):  # type: ignore[no-untyped-def]
+Decoder = Callable[[Source], tuple[int, Iterator[np.ndarray]]]
+
+
+def _decoders_for(head: bytes) -> list[Decoder]:
     is_riff = head[:4] == b"RIFF" and head[8:12] == b"WAVE"
     is_mp3 = head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
     if head[:4] == b"OggS" and b"OpusHead" in head:
@@ -191,7 +194,7 @@ def _pyav_blocks(source: Source) -> tuple[int, Iterator[np.ndarray]]:
 
     fobj: str | BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)
     try:
-        container = av.open(fobj)
+        container = av.open(fobj, mode="r")
         streams = container.streams.audio
         if not streams:
             container.close()

@@ -17,6 +17,7 @@ from .scheme import check_same_scheme
 from .store import Store
 
 MIN_QUERY_SECONDS = 0.5
+MAX_QUERY_SECONDS = 120.0  # longer inputs are recognised from their first two minutes
 
 
 class Recognizer:
@@ -33,7 +34,7 @@ class Recognizer:
         name = "<bytes>" if isinstance(path, bytes) else os.fspath(path)
         t0 = time.perf_counter()
         try:
-            samples = decode(path, self.scheme.sample_rate)
+            samples = decode(path, self.scheme.sample_rate, limit_s=MAX_QUERY_SECONDS)
             rec = self.recognize_samples(samples)
         except FpError as e:
             msg = str(e) if str(e).startswith(name) else f"{name}: {e}"
@@ -48,12 +49,14 @@ class Recognizer:
     def recognize_samples(self, samples: np.ndarray, sample_rate: int | None = None) -> Recognition:
         """Recognise samples: shape (n,) or (n, channels), float or int, any rate.
 
-        Raises `TooShortError` for empty, too short or silent audio.
+        Only the first `MAX_QUERY_SECONDS` are used. Raises `TooShortError` for empty,
+        too short or silent audio.
         """
         t0 = time.perf_counter()
         x = to_mono(samples)
         if sample_rate and sample_rate != self.scheme.sample_rate:
             x = resample(x, sample_rate, self.scheme.sample_rate)
+        x = x[: int(MAX_QUERY_SECONDS * self.scheme.sample_rate)]
         seconds = x.size / self.scheme.sample_rate
         if seconds < MIN_QUERY_SECONDS:
             raise TooShortError(f"audio too short to recognise: {seconds:.2f} s "

@@ -72,8 +72,8 @@ LIBRARY = (
     SongSpec("alpha", 101, "wav", SONG_RATE, 1, 20.0),
     SongSpec("bravo", 102, "flac", 44100, 2, 20.0),
     SongSpec("charlie", 103, "ogg", 22050, 1, 20.0),
-    SongSpec("delta", 104, "opus", 48000, 2, 20.0),
-    SongSpec("echo", 105, "mp3", 44100, 2, 20.0),
+    SongSpec("delta", 104, "opus", 48000, 1, 20.0),
+    SongSpec("echo", 105, "mp3", 22050, 2, 20.0),
     SongSpec("foxtrot", 106, "m4a", 44100, 1, 20.0),
 )
 # Songs that are never indexed: their clips must come back as "no match".
