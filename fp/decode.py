@@ -80,10 +80,10 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 def to_mono(samples: np.ndarray) -> np.ndarray:
     """Downmix (n,) or (n, channels) samples to (n,) float32 by the channel mean."""
     x = np.asarray(samples)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    if x.dtype.kind in "iu":
+    if x.dtype.kind in "iu":  # scale before the mean, which would make the ints floats
         x = x.astype(np.float32) / float(np.iinfo(x.dtype).max)
+    if x.ndim == 2:
+        x = x.mean(axis=1, dtype=np.float32)
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
@@ -151,8 +151,9 @@ def _miniaudio_blocks(source: Source) -> tuple[int, Iterator[np.ndarray]]:
 
     try:
         if isinstance(source, bytes):
+            # decode() resamples to its default 44.1 kHz unless told the native rate.
             info = miniaudio.decode(source, output_format=miniaudio.SampleFormat.FLOAT32,
-                                    nchannels=1)
+                                    nchannels=1, sample_rate=_miniaudio_memory_rate(source))
             data = np.frombuffer(info.samples, dtype=np.float32)
             return info.sample_rate, iter([data])
         path = os.fspath(source)
@@ -171,6 +172,18 @@ def _miniaudio_blocks(source: Source) -> tuple[int, Iterator[np.ndarray]]:
             yield np.asarray(chunk, dtype=np.float32)
 
     return info.sample_rate, blocks()
+
+
+def _miniaudio_memory_rate(data: bytes) -> int:
+    import miniaudio
+
+    for get_info in (miniaudio.wav_get_info, miniaudio.flac_get_info,
+                     miniaudio.vorbis_get_info, miniaudio.mp3_get_info):
+        try:
+            return int(get_info(data).sample_rate)
+        except miniaudio.MiniaudioError:
+            continue
+    raise DecodeError("miniaudio: not a wav, flac, vorbis or mp3 stream")
 
 
 def _soundfile_blocks(source: Source) -> tuple[int, Iterator[np.ndarray]]:

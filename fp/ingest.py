@@ -16,6 +16,8 @@ import hashlib
 import multiprocessing
 import os
 import resource
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -241,7 +243,8 @@ def _run(tasks: list[tuple], jobs: int) -> Iterator[Fingerprinted | FileEvent]:
     # spawn: workers are plain children (their CPU shows in RUSAGE_CHILDREN once joined)
     # and inherit no threads or open database connections from the writer.
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_die_with_parent,
+                                initargs=(os.getpid(),)) as pool:
         pending: set[cf.Future] = set()
         queue = iter(tasks)
         for t in queue:
@@ -255,6 +258,24 @@ def _run(tasks: list[tuple], jobs: int) -> Iterator[Fingerprinted | FileEvent]:
                 if nxt is not None:
                     pending.add(pool.submit(_work, nxt))
                 yield fut.result()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: exit when the writer dies (even by kill -9), leaving no orphans."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    except OSError:  # not Linux/glibc: poll for the parent instead
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
 
 
 def _cpu() -> float:

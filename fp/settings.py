@@ -7,9 +7,10 @@ Config file (``--config PATH`` or ``FP_CONFIG``)::
     catalog = ""                         # FP_CATALOG (empty: SQLite, in the store)
 
     [fingerprint]                        # FP_<NAME>, e.g. FP_FAN_VALUE=4
-    fan_value = 3                        # any `fp.scheme.Scheme` field; also the seed
-    amp_min = 6.0                        # system's names: peak_neighborhood_size,
-                                         # fingerprint_reduction is not configurable
+    fan_value = 3                        # any `fp.scheme.Scheme` field, or the seed
+    amp_min = 6.0                        # system's name for it (peak_neighborhood_size,
+                                         # default_fan_value, ...); its hash reduction is
+                                         # freq_bits + dfreq_bits + dt_bits
     [ingest]
     jobs = 2                             # FP_JOBS
     limit = 0                            # FP_LIMIT: seconds per file, 0 = all
