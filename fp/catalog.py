@@ -34,6 +34,7 @@ songs = sa.Table(
     sa.Column("scheme_id", sa.String(32), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,  # never reuse a removed song's id
 )
 
 meta = sa.Table(
@@ -142,6 +143,14 @@ class Catalog:
             for song_id, n in postings.items():
                 c.execute(songs.update().where(songs.c.song_id == song_id)
                           .values(state=DONE, postings=n, updated_at=now))
+
+    def mark_pending(self, song_ids: Iterable[int]) -> None:
+        """Put songs back to pending (a removal in progress; recovery finishes it)."""
+        ids = list(song_ids)
+        if ids:
+            with self.engine.begin() as c:
+                c.execute(songs.update().where(songs.c.song_id.in_(ids))
+                          .values(state=PENDING, updated_at=_now()))
 
     def delete(self, song_ids: Iterable[int]) -> None:
         ids = list(song_ids)

@@ -117,7 +117,11 @@ def _decoders_for(head: bytes) -> list[Decoder]:
         return [_miniaudio_blocks, _soundfile_blocks, _pyav_blocks]
     if head[:4] == b"fLaC" or is_riff or is_mp3:
         return [_miniaudio_blocks, _soundfile_blocks, _pyav_blocks]
-    return [_soundfile_blocks, _pyav_blocks]
+    if head[:4] in (b"FORM", b"OggS"):  # AIFF, other Ogg codecs
+        return [_soundfile_blocks, _pyav_blocks]
+    # m4a/aac, wma, webm/mka, video, and anything unknown: FFmpeg. (libsndfile's mpg123
+    # probe would print "Illegal Audio-MPEG-Header" notes on stderr for non-audio.)
+    return [_pyav_blocks]
 
 
 def _resampled(
@@ -216,8 +220,8 @@ def _pyav_blocks(source: Source) -> tuple[int, Iterator[np.ndarray]]:
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
     except DecodeError:
         raise
-    except Exception as e:
-        raise DecodeError(f"ffmpeg: {e}") from None
+    except Exception as e:  # av.error.FFmpegError and friends
+        raise DecodeError(f"ffmpeg: {getattr(e, 'strerror', None) or e}") from None
     if rate <= 0:
         container.close()
         raise DecodeError("ffmpeg: no sample rate")

@@ -32,7 +32,10 @@ from .scheme import Scheme
 from .store import Store
 
 AUDIO_EXTENSIONS = frozenset(
-    ["mp3", "ogg", "oga", "opus", "flac", "wav", "wave", "m4a", "aac", "mp4", "wma", "aif", "aiff", "aifc", "webm", "mka"]
+    [
+        "mp3", "ogg", "oga", "opus", "flac", "wav", "wave", "m4a", "aac", "mp4", "wma",
+        "aif", "aiff", "aifc", "webm", "mka",
+    ]
 )
 MIN_SECONDS = 1.0
 MIN_LANDMARKS = 10

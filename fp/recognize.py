@@ -85,7 +85,8 @@ class Recognizer:
         song_ids = np.repeat(hits.song_ids, per)
         offsets = np.repeat(hits.offsets, per)
         t1 = time.perf_counter()
-        alignments = align(qpos, song_ids, offsets, fpr.offsets, top=self.top * 2)
+        alignments = align(qpos, song_ids, offsets, fpr.offsets, top=self.top * 2,
+                           query_hashes=fpr.hashes)
         alignments = [a for a in alignments if is_match(a, self.min_score)]
         songs = self.store.catalog.get(a.song_id for a in alignments) if alignments else {}
         t2 = time.perf_counter()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .catalog import Catalog, Song
 from .errors import SchemeMismatchError, StoreError
 from .index import Index, open_index
-from .scheme import Scheme
+from .scheme import QUERY_ONLY_FIELDS, Scheme
 from .settings import Settings
 
 SCHEME_KEY = "scheme"
@@ -63,13 +63,18 @@ class Store:
             return self.settings.requested_scheme(), False
         scheme = stored[0]
         wanted = self.settings.scheme_overrides
-        changed = {k: v for k, v in wanted.items() if getattr(scheme, k) != v}
+        changed = {k: v for k, v in wanted.items()
+                   if k not in QUERY_ONLY_FIELDS and getattr(scheme, k) != v}
         if changed:
             desc = ", ".join(f"{k}={v!r} (store: {getattr(scheme, k)!r})" for k, v in changed.items())
             raise SchemeMismatchError(
                 f"the store uses fingerprint scheme {scheme.id}, but settings ask for {desc}; "
                 "a store cannot mix schemes: drop those settings or use a new --store"
             )
+        # Query-only parameters are not part of the stored scheme (nor of its id): they
+        # come from this run's settings, so query tuning applies to existing stores.
+        requested = self.settings.requested_scheme()
+        scheme = scheme.replace(**{k: getattr(requested, k) for k in QUERY_ONLY_FIELDS})
         return scheme, True
 
     def record_scheme(self) -> None:
@@ -86,6 +91,8 @@ class Store:
         if not songs:
             return 0
         self.index.begin_writing()
+        # pending first: a crash between the steps leaves work that recover() finishes
+        self.catalog.mark_pending(s.song_id for s in songs)
         self.index.remove([s.song_id for s in songs])
         self.index.commit()
         self.catalog.delete(s.song_id for s in songs)

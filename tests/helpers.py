@@ -66,11 +66,13 @@ def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return soxr.resample(np.asarray(x, np.float32), from_rate, to_rate, quality="HQ").astype(np.float32)
 
 
-def write_audio(path: str | os.PathLike[str], samples: np.ndarray, rate: int) -> Path:
+def write_audio(path: str | os.PathLike[str], samples: np.ndarray, rate: int,
+                tags: dict[str, str] | None = None) -> Path:
     """Write samples ((n,) or (n, channels) float) as the format the suffix names.
 
     wav, flac, ogg (Vorbis) and opus (Ogg Opus) through soundfile; mp3 and m4a (AAC)
-    through PyAV, so decoding is tested on really encoded files.
+    through PyAV, so decoding is tested on really encoded files. `tags` (PyAV formats
+    only) become container metadata, e.g. ``{"artist": ..., "title": ...}``.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -90,18 +92,20 @@ def write_audio(path: str | os.PathLike[str], samples: np.ndarray, rate: int) ->
             sf.write(path, x, rate, format="OGG", subtype="OPUS")
     elif fmt in ("mp3", "m4a"):
         _write_pyav(path, x, rate, "mp3" if fmt == "mp3" else "aac",
-                    "mp3" if fmt == "mp3" else "ipod")
+                    "mp3" if fmt == "mp3" else "ipod", tags or {})
     else:
         raise ValueError(f"no writer for {fmt!r}")
     return path
 
 
-def _write_pyav(path: Path, x: np.ndarray, rate: int, codec: str, container: str) -> None:
+def _write_pyav(path: Path, x: np.ndarray, rate: int, codec: str, container: str,
+                tags: dict[str, str]) -> None:
     import av
 
     planar = np.ascontiguousarray((x[:, None] if x.ndim == 1 else x).T)  # (channels, n)
     layout = "mono" if planar.shape[0] == 1 else "stereo"
     with av.open(str(path), "w", format=container) as out:
+        out.metadata.update(tags)
         stream = out.add_stream(codec, rate=rate)
         stream.layout = layout
         step = 4096

@@ -101,7 +101,15 @@ class Segment:
                 self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:
             raise StoreError(f"cannot open index segment {path}: {e}") from None
-        buf = memoryview(self._mm)
+        try:
+            self._parse(memoryview(self._mm))
+        except StoreError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError) as e:  # a cut or garbled header
+            raise StoreError(f"{path} is truncated or damaged ({e})") from None
+
+    def _parse(self, buf: memoryview) -> None:
+        path = self.path
         if bytes(buf[:8]) != MAGIC:
             raise StoreError(f"{path} is not an fp index segment")
         hlen = int(np.frombuffer(buf[8:16], "<u8")[0])

@@ -94,7 +94,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_bad_environment_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FP_FAN_VALUE", "lots")
-    with pytest.raises(ConfigError, match="FP_FAN_VALUE|fan_value"):
+    with pytest.raises(ConfigError, match=r"FP_FAN_VALUE|fan_value"):
         load_settings()
     monkeypatch.delenv("FP_FAN_VALUE")
     monkeypatch.setenv("FP_JOBS", "0")
