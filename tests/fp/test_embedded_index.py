@@ -190,6 +190,59 @@ def test_truncated_segment_is_a_store_error(tmp_path: Path) -> None:
         EmbeddedIndex(path, create=False).lookup(np.arange(10, dtype=np.uint32))
 
 
+def test_reader_survives_a_merge_between_manifest_and_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer may delete a segment after a reader read the manifest naming it."""
+    rng = np.random.default_rng(5)
+    writer, ref = new_index(tmp_path), Reference()
+    for song_id in range(1, 4):
+        h, o = random_song(rng, 3000, BITS)
+        writer.add(song_id, h, o)
+        ref.add(song_id, h, o)
+        writer.commit()
+    reader = EmbeddedIndex(tmp_path, create=False)
+    check(reader, ref, rng)
+    stale = json.loads((tmp_path / MANIFEST).read_text())
+    for song_id in range(4, 4 + MERGE_FACTOR):  # forces a merge that deletes segments
+        h, o = random_song(rng, 3000, BITS)
+        writer.add(song_id, h, o)
+        ref.add(song_id, h, o)
+        writer.commit()
+    assert not listed(tmp_path) >= {e["name"] for e in stale["segments"]}
+    # The reader's next read of the manifest returns the old one (it read it just before
+    # the merge), whose segments are gone by the time it opens them: it must reread.
+    served = []
+    real_read = Path.read_text
+
+    def stale_once(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == MANIFEST and not served:
+            served.append(self)
+            return json.dumps(stale)
+        return real_read(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", stale_once)
+    reader._stamp = None
+    reader._segments = {}
+    check(reader, ref, rng)
+    assert served, "the stale manifest was not served"
+    writer.close()
+    reader.close()
+
+
+def test_manifest_naming_a_lost_segment_is_a_store_error(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    ix = new_index(tmp_path)
+    h, o = random_song(rng, 3000, BITS)
+    ix.add(1, h, o)
+    ix.commit()
+    ix.close()
+    for name in listed(tmp_path):
+        (tmp_path / name).unlink()
+    with pytest.raises(StoreError, match="missing segments"):
+        EmbeddedIndex(tmp_path, create=False)
+
+
 def test_damaged_manifest(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     new_index(path).close()

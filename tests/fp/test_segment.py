@@ -106,6 +106,7 @@ def test_not_a_segment(tmp_path: Path) -> None:
         Segment(path)
 
 
-def test_missing_segment(tmp_path: Path) -> None:
-    with pytest.raises(StoreError):
+def test_missing_segment_is_reported_as_missing(tmp_path: Path) -> None:
+    # Not a StoreError: the index tells "merged away meanwhile" (reread) from damage.
+    with pytest.raises(FileNotFoundError):
         Segment(tmp_path / "missing.fps")
