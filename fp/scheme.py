@@ -27,7 +27,8 @@ class Scheme:
     ``DEFAULT_WINDOW_SIZE`` -> ``n_fft``, ``DEFAULT_OVERLAP_RATIO`` -> ``overlap_ratio``,
     ``PEAK_NEIGHBORHOOD_SIZE`` -> ``peak_neighborhood``, ``DEFAULT_AMP_MIN`` ->
     ``amp_min``, ``DEFAULT_FAN_VALUE`` -> ``fan_value``, ``FINGERPRINT_REDUCTION`` ->
-    the hash bit layout (``freq_bits`` + ``dfreq_bits`` + ``dt_bits``).
+    the hash bit layout (``freq_bits`` + ``dfreq_bits`` + ``dt_bits``). The
+    `QUERY_ONLY_FIELDS` shape query fingerprints only and are not part of `id`.
     """
 
     version: int = ALGORITHM_VERSION
@@ -44,16 +45,18 @@ class Scheme:
     # Width, in bins, of the moving average that estimates the local spectral level.
     level_bins: int = 41
     # Evenly spread peaks: at most `peaks_per_band` per (time block, frequency band).
+    # Index: ~42 peaks/s x fan 2 = ~83 postings/s; many anchors with few pairs each
+    # gave more independent evidence per posting than fewer anchors with fan 3.
     peak_block_frames: int = 16
     peak_bands: int = 4
-    peaks_per_band: int = 3
+    peaks_per_band: int = 8
     # Queries pick denser peaks and pair wider so they contain the indexed landmarks.
-    query_peaks_per_band: int = 8
-    fan_value: int = 3
-    query_fan_value: int = 12
+    query_peaks_per_band: int = 10
+    fan_value: int = 2
+    query_fan_value: int = 8
     # Queries are fingerprinted at this many sub-hop sample shifts (union of the
     # landmarks): a clip's frame grid is not the song's.
-    query_shifts: int = 4
+    query_shifts: int = 3
     # Target zone: a landmark pairs an anchor with a later peak in this window.
     min_dt: int = 1
     max_dt: int = 63
