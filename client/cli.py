@@ -109,8 +109,13 @@ def evaluate(
     from fp.ingest import discover, file_sha1
     from fp.ingest import ingest as run_ingest
 
+    try:
+        lengths = tuple(float(x) for x in secs.split(",") if x.strip())
+    except ValueError:
+        raise typer.BadParameter(f"not comma-separated seconds: {secs!r}",
+                                 param_hint="'--secs'") from None
     config = EvalConfig(
-        secs=tuple(float(x) for x in secs.split(",") if x.strip()), clips=clips,
+        secs=lengths, clips=clips,
         negative_clips=negative_clips, padding_s=padding, seed=seed,
         conditions=tuple(CONDITIONS) if conditions == "all" else tuple(
             c.strip() for c in conditions.split(",") if c.strip()),

@@ -18,7 +18,7 @@ import numpy as np
 
 from .decode import decode
 from .degrade import CONDITIONS
-from .errors import ConfigError
+from .errors import ConfigError, TooShortError
 from .recognize import Recognizer
 
 OFFSET_TOLERANCE_S = 0.2
@@ -38,7 +38,9 @@ class EvalConfig:
         if unknown:
             raise ConfigError(f"unknown condition(s) {', '.join(unknown)}; "
                               f"known: {', '.join(CONDITIONS)}")
-        if not self.secs or min(self.secs) <= 0:
+        if not self.conditions:
+            raise ConfigError(f"no conditions given; known: {', '.join(CONDITIONS)}")
+        if not self.secs or not all(0 < s < float("inf") for s in self.secs):  # NaN too
             raise ConfigError("clip lengths must be positive seconds")
 
 
@@ -108,9 +110,11 @@ def evaluate_track(
             for ci, cond in enumerate(config.conditions):
                 degraded = CONDITIONS[cond](clip, rate, _rng(config.seed, track_no, li, k, ci + 1))
                 t0 = time.perf_counter()
-                rec = recognizer.recognize_samples(degraded, rate)
+                try:
+                    best = recognizer.recognize_samples(degraded, rate).best
+                except TooShortError:  # nothing to fingerprint (silence, under 0.5 s): no match
+                    best = None
                 dt = time.perf_counter() - t0
-                best = rec.best
                 correct = bool(best and not negative and best.song_id == song_id)
                 offset_ok = bool(correct and best and (
                     abs(best.offset_seconds - start / rate) <= OFFSET_TOLERANCE_S
