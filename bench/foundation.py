@@ -33,6 +33,7 @@ import numpy as np
 
 import fp
 from fp.decode import decode, iter_decode
+from fp.evaluation import verbatim_repeat
 from fp.fingerprint import fingerprint_blocks
 from fp.ingest import AUDIO_EXTENSIONS
 
@@ -55,21 +56,6 @@ def native_decode(path: Path) -> tuple[np.ndarray, int]:
 
     info = sf.info(str(path))
     return decode(path, int(info.samplerate)), int(info.samplerate)
-
-
-def verbatim_repeat(y: np.ndarray, rate: int, clip: np.ndarray, at_s: float,
-                    threshold: float = 0.9) -> bool:
-    """True when the audio at `at_s` (+-0.2 s) correlates > `threshold` with the clip."""
-    best = 0.0
-    step = max(1, rate // 1000)
-    for shift in range(-int(0.2 * rate), int(0.2 * rate) + 1, step):
-        start = int(at_s * rate) + shift
-        if start < 0 or start + clip.size > y.size:
-            continue
-        seg = y[start : start + clip.size]
-        c = float(seg @ clip / (np.linalg.norm(seg) * np.linalg.norm(clip) + 1e-12))
-        best = max(best, c)
-    return best > threshold
 
 
 def main() -> None:

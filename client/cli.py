@@ -9,14 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from fp.commandline import (
     CatalogOpt,
@@ -25,6 +17,7 @@ from fp.commandline import (
     JsonOpt,
     StoreOpt,
     err,
+    progress_bar,
     reports_errors,
     settings_from,
 )
@@ -135,9 +128,7 @@ def evaluate(
                     ids[f] = song.song_id
             recognizer = Recognizer(s, top=1)
             total = clip_count(config, len(ids), len(held))
-            with Progress(TextColumn("[bold]evaluate"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                          disable=not console.is_terminal) as bar:
+            with progress_bar(console, "evaluate") as bar:
                 task = bar.add_task("clips", total=total)
                 outcomes = run_eval(recognizer, ids, held, config,
                                     progress=lambda n: bar.advance(task, n))

@@ -14,6 +14,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from .errors import FpError
 from .settings import Settings, load_settings
@@ -59,3 +69,13 @@ def reports_errors(fn: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def progress_bar(console: Console, label: str, *columns: ProgressColumn | str,
+                 enabled: bool = True) -> Progress:
+    """A bar with count, `columns`, elapsed time and ETA; drawn only on a terminal."""
+    return Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), *columns,
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        console=console, disable=not (enabled and console.is_terminal),
+    )

@@ -56,38 +56,32 @@ def write_report(rows: Sequence[Row], meta: dict[str, Any], out: Path) -> list[P
 
 def plot(rows: Sequence[Row], out: Path) -> list[Path]:
     """Accuracy vs clip length per condition; recognition time vs clip length."""
+    acc = _plot_by_length(rows, "top1", 100.0, out / "accuracy.png", "top-1 accuracy (%)",
+                          "Recognition accuracy by clip length", "lower right", ylim=(0, 101))
+    tim = _plot_by_length(rows, "median_ms", 1.0, out / "timing.png", "median recognition time (ms)",
+                          "Matching time by clip length (fingerprint + lookup + vote)", "upper left")
+    return [acc, tim]
+
+
+def _plot_by_length(rows: Sequence[Row], key: str, scale: float, path: Path, ylabel: str,
+                    title: str, legend: str, ylim: tuple[float, float] | None = None) -> Path:
+    """One line per condition: `key` (times `scale`) against clip length, saved as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    conds = list(dict.fromkeys(r["condition"] for r in rows))
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for c in conds:
-        rs = sorted((r for r in rows if r["condition"] == c and r["top1"] is not None),
+    for c in dict.fromkeys(r["condition"] for r in rows):
+        rs = sorted((r for r in rows if r["condition"] == c and r[key] is not None),
                     key=lambda r: r["secs"])
-        ax.plot([r["secs"] for r in rs], [100 * r["top1"] for r in rs], marker="o", label=c)
-    ax.set(xlabel="clip length (s)", ylabel="top-1 accuracy (%)", ylim=(0, 101),
-           title="Recognition accuracy by clip length")
+        ax.plot([r["secs"] for r in rs], [scale * r[key] for r in rs], marker="o", label=c)
+    ax.set(xlabel="clip length (s)", ylabel=ylabel, title=title)
+    if ylim:
+        ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    acc = out / "accuracy.png"
+    ax.legend(fontsize=8, loc=legend)  # type: ignore[call-overload]
     fig.tight_layout()
-    fig.savefig(acc, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for c in conds:
-        rs = sorted((r for r in rows if r["condition"] == c and r["median_ms"] is not None),
-                    key=lambda r: r["secs"])
-        xs = [r["secs"] for r in rs]
-        ax.plot(xs, [r["median_ms"] for r in rs], marker="o", label=f"{c} (median)")
-    ax.set(xlabel="clip length (s)", ylabel="recognition time (ms)",
-           title="Matching time by clip length (fingerprint + lookup + vote)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    tim = out / "timing.png"
-    fig.tight_layout()
-    fig.savefig(tim, dpi=110)
-    plt.close(fig)
-    return [acc, tim]
+    return path

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 from .decode import decode
 from .degrade import CONDITIONS
@@ -74,18 +75,20 @@ def _rng(seed: int, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *keys]))
 
 
-def verbatim_repeat(y: np.ndarray, rate: int, clip: np.ndarray, at_s: float) -> bool:
-    """True when the audio at `at_s` (+-0.2 s) correlates > 0.9 with the clean clip."""
+def verbatim_repeat(y: np.ndarray, rate: int, clip: np.ndarray, at_s: float,
+                    threshold: float = 0.9) -> bool:
+    """True when the audio at `at_s` (+-0.2 s) correlates > `threshold` with the clip."""
     lo = max(0, int((at_s - OFFSET_TOLERANCE_S) * rate))
     hi = min(y.size, int((at_s + OFFSET_TOLERANCE_S) * rate) + clip.size)
     seg = y[lo:hi].astype(np.float64)
     if seg.size < clip.size or not np.any(clip):
         return False
     c = clip.astype(np.float64)
-    num = np.correlate(seg, c, mode="valid")
-    energy = np.convolve(seg**2, np.ones(c.size), mode="valid")
+    num = fftconvolve(seg, c[::-1], mode="valid")
+    power = np.r_[0.0, np.cumsum(seg**2)]
+    energy = power[c.size :] - power[: -c.size]
     corr = num / (np.sqrt(np.maximum(energy, 1e-12)) * np.linalg.norm(c))
-    return bool(corr.max() > 0.9)
+    return bool(corr.max() > threshold)
 
 
 def evaluate_track(

@@ -9,14 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TextColumn
 from rich.table import Table
 
 from fp.commandline import (
@@ -26,6 +19,7 @@ from fp.commandline import (
     JsonOpt,
     StoreOpt,
     err,
+    progress_bar,
     reports_errors,
     settings_from,
 )
@@ -70,7 +64,10 @@ def ingest(
             raise ConfigError("--ext names no extension")
     console = Console(stderr=True)
     show_bar = console.is_terminal and not json_out
-    with Store(settings) as s, _progress(console, show_bar) as bar:
+    with Store(settings) as s, progress_bar(
+        console, "ingest", TextColumn("{task.fields[hours]:.2f} h audio"),
+        TextColumn("{task.fields[postings]:,} postings"), enabled=show_bar,
+    ) as bar:
         task = bar.add_task("ingest", total=None, hours=0.0, postings=0)
         totals = {"audio": 0.0, "postings": 0}
 
@@ -92,17 +89,6 @@ def ingest(
     _print_report(report, json_out)
     if report.files == 0:
         err("warning: no audio files found (extensions: " + ",".join(sorted(extensions)) + ")")
-
-
-def _progress(console: Console, enabled: bool) -> Progress:
-    """Files, audio hours, postings, elapsed and ETA; drawn only on a terminal."""
-    return Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[hours]:.2f} h audio"),
-        TextColumn("{task.fields[postings]:,} postings"),
-        TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console, disable=not enabled,
-    )
 
 
 def _print_report(r: IngestReport, json_out: bool) -> None:
