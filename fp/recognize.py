@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,13 +19,20 @@ from .store import Store
 
 MIN_QUERY_SECONDS = 0.5
 MAX_QUERY_SECONDS = 120.0  # longer inputs are recognised from their first two minutes
+# Playback speeds tried when a clip names nothing at its own speed (a
+# turntable, radio or DJ off by a percent or two shifts every landmark's frequency and
+# time difference, which exact hashes do not survive). Each is a further chance of a
+# match by chance, so their scores pay log10(len(SPEEDS)).
+SPEEDS = (1.01, 0.99, 1.02, 0.98)
 
 
 class Recognizer:
     """Recognises many inputs against one store, paying start-up costs once."""
 
-    def __init__(self, store: Store, top: int = 5, min_score: float | None = None) -> None:
+    def __init__(self, store: Store, top: int = 5, min_score: float | None = None,
+                 speeds: tuple[float, ...] = SPEEDS) -> None:
         self.store = store
+        self.speeds = speeds
         self.scheme = store.scheme
         self.top = top
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
@@ -67,12 +75,34 @@ class Recognizer:
             raise TooShortError(f"no landmarks in {seconds:.2f} s of audio (silent or "
                                 "featureless); nothing to recognise")
         rec = self.recognize_fingerprint(fpr)
-        rec.timings["fingerprint_s"] = t1 - t0
+        fp_s = t1 - t0
+        penalty = float(np.log10(len(self.speeds))) if self.speeds else 0.0
+        # Only a clip that names nothing at its own speed pays for the search; the best
+        # scoring speed wins (a near speed also matches, with a drifting offset).
+        for speed in self.speeds if not rec.results else ():
+            t2 = time.perf_counter()
+            # Undo a playback `speed` times too fast: stretch the clip by that factor.
+            y = resample(x, self.scheme.sample_rate, self.scheme.sample_rate * speed)
+            variant = fingerprint(y, self.scheme, "query")
+            fp_s += time.perf_counter() - t2
+            if len(variant) == 0:
+                continue
+            found = self.recognize_fingerprint(variant, score_penalty=penalty)
+            for k in ("query_s", "align_s"):
+                rec.timings[k] += found.timings[k]
+            if found.results and (not rec.results or found.results[0].score > rec.results[0].score):
+                found.timings = rec.timings
+                rec = found
+        rec.timings["fingerprint_s"] = fp_s
         rec.timings["total_s"] = time.perf_counter() - t0
         return rec
 
-    def recognize_fingerprint(self, fpr: Fingerprint) -> Recognition:
-        """Match precomputed query landmarks (their scheme must be the store's)."""
+    def recognize_fingerprint(self, fpr: Fingerprint, score_penalty: float = 0.0) -> Recognition:
+        """Match precomputed query landmarks (their scheme must be the store's).
+
+        `score_penalty` is taken off every score before the match threshold (for
+        searches that try several variants of one query).
+        """
         check_same_scheme(self.scheme, fpr.scheme_id)
         t0 = time.perf_counter()
         uniq, inverse = np.unique(fpr.hashes, return_inverse=True)
@@ -87,6 +117,8 @@ class Recognizer:
         t1 = time.perf_counter()
         alignments = align(qpos, song_ids, offsets, fpr.offsets, top=self.top * 2,
                            query_hashes=fpr.hashes)
+        if score_penalty:
+            alignments = [replace(a, score=a.score - score_penalty) for a in alignments]
         alignments = [a for a in alignments if is_match(a, self.min_score)]
         songs = self.store.catalog.get(a.song_id for a in alignments) if alignments else {}
         t2 = time.perf_counter()

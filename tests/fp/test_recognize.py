@@ -175,3 +175,27 @@ def test_top_level_api(indexed: IndexedStore, tmp_path: Path) -> None:
         assert_recognised(rec, spec, start, indexed)
     with pytest.raises(StoreError, match="no fp store"):
         fp.recognize(path)  # the default store ($XDG_DATA_HOME/fp) does not exist
+
+
+@pytest.mark.parametrize("factor", [1.02, 0.98])
+def test_speed_changed_clips_are_found_by_the_speed_search(
+    factor: float, indexed: IndexedStore
+) -> None:
+    from fp.degrade import speed
+
+    spec = LIBRARY[0]
+    start, length = 3.0, 4.0
+    x = clip(spec.samples, spec.rate, start, length)
+    x = x.mean(axis=1) if x.ndim == 2 else x
+    fast = speed(x.astype(np.float32), spec.rate, np.random.default_rng(0), factor)
+    with Store(load_settings(store=indexed.path), create=False) as s:
+        exact_only = Recognizer(s, speeds=()).recognize_samples(fast, spec.rate)
+        searched = Recognizer(s).recognize_samples(fast, spec.rate)
+    assert exact_only.best is None, "exact hashes were not expected to survive a 2% speed change"
+    assert_recognised(searched, spec, start, indexed)
+
+
+def test_speed_search_does_not_name_unindexed_songs(recognizer: Recognizer) -> None:
+    for seed in NEGATIVE_SEEDS:
+        x = synth_song(seed, 12.0)
+        assert recognizer.recognize_samples(x[: 5 * SONG_RATE], SONG_RATE).best is None
