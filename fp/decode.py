@@ -67,7 +67,7 @@ def iter_decode(
     raise DecodeError(f"{name}: not audio, or a format fp cannot decode ({detail})")
 
 
-def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarray:
     """Resample a mono float32 array (e.g. microphone input) with the decoder's resampler."""
     x = np.ascontiguousarray(samples, dtype=np.float32)
     if from_rate == to_rate:
