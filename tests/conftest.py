@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import SONG_RATE, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, synth_song, write_audio
 
 
 def _scrub_env(mp: pytest.MonkeyPatch, data_home: Path) -> None:

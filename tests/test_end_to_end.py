@@ -21,7 +21,7 @@ import pytest
 
 import fp
 from fp.ingest import file_sha1
-from tests.helpers import SONG_RATE, clip, resample, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, clip, resample, synth_song, write_audio
 
 pytestmark = pytest.mark.integration
 

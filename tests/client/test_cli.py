@@ -13,7 +13,7 @@ from fp.results import format_position
 from fp.scheme import Scheme
 from tests.conftest import LIBRARY, NEGATIVE_SEEDS, IndexedStore
 from tests.fp.test_recognize import DESIGN_FIELDS
-from tests.helpers import SONG_RATE, clip, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, clip, synth_song, write_audio
 
 runner = CliRunner()
 TIMINGS = {"fingerprint_s", "query_s", "align_s", "total_s"}

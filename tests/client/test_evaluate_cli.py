@@ -23,7 +23,7 @@ def run(*args: str | Path) -> Result:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers import SONG_RATE, synth_song, write_audio
+    from tests.synth_audio import SONG_RATE, synth_song, write_audio
 
     d = tmp_path_factory.mktemp("corpus")
     for i, fmt in enumerate(["wav", "flac", "wav", "ogg"]):

@@ -11,7 +11,7 @@ from fp.decode import BLOCK_FRAMES, decode, iter_decode, resample, to_mono
 from fp.errors import DecodeError
 from fp.scheme import Scheme
 from tests.conftest import LIBRARY, SongSpec
-from tests.helpers import FORMATS, rms, synth_song, write_audio
+from tests.synth_audio import FORMATS, rms, synth_song, write_audio
 
 RATE = Scheme().sample_rate
 

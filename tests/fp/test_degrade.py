@@ -18,7 +18,7 @@ from fp.degrade import (
     speed,
     white_noise,
 )
-from tests.helpers import SONG_RATE, rms, synth_song
+from tests.synth_audio import SONG_RATE, rms, synth_song
 
 RATE = SONG_RATE
 

@@ -11,7 +11,7 @@ import pytest
 from fp.errors import StoreError
 from fp.index import open_index
 from fp.index.embedded import MANIFEST, MERGE_FACTOR, EmbeddedIndex
-from tests.fp.index_helpers import Reference, got, queries_for, random_song
+from tests.fp.postings_reference import Reference, got, queries_for, random_song
 
 BITS = 22
 SCHEME_JSON = json.dumps({"test": "scheme"})

@@ -26,7 +26,7 @@ from fp.recognize import Recognizer
 from fp.settings import load_settings
 from fp.store import Store
 from tests.conftest import LIBRARY, NEGATIVE_SEEDS, IndexedStore
-from tests.helpers import SONG_RATE, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, synth_song, write_audio
 
 RATE = SONG_RATE
 SMALL = EvalConfig(secs=(2.0,), clips=2, negative_clips=2, padding_s=1.0,

@@ -8,7 +8,7 @@ import pytest
 from fp.fingerprint import CHUNK_FRAMES, Fingerprint, fingerprint, fingerprint_blocks
 from fp.scheme import Scheme
 from fp.spectrogram import frame_count
-from tests.helpers import synth_song
+from tests.synth_audio import synth_song
 
 S = Scheme()
 

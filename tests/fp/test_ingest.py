@@ -17,7 +17,7 @@ from fp.settings import load_settings
 from fp.store import Store
 from tests.conftest import LIBRARY, IndexedStore
 from tests.fp.test_store import snapshot
-from tests.helpers import SONG_RATE, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, synth_song, write_audio
 
 
 def open_store(path: Path) -> Store:

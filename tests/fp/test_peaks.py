@@ -8,7 +8,7 @@ import pytest
 from fp.peaks import band_of_bin, find_peaks
 from fp.scheme import Scheme
 from fp.spectrogram import log_spectrogram
-from tests.helpers import SONG_RATE, resample, synth_song
+from tests.synth_audio import SONG_RATE, resample, synth_song
 
 S = Scheme()
 

@@ -16,7 +16,7 @@ from fp.results import Match, Recognition
 from fp.settings import load_settings
 from fp.store import Store
 from tests.conftest import LIBRARY, NEGATIVE_SEEDS, IndexedStore, SongSpec
-from tests.helpers import SONG_RATE, clip, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, clip, synth_song, write_audio
 
 OFFSET_TOLERANCE_S = 0.2
 DESIGN_FIELDS = {  # DESIGN.md, "Songs and results"

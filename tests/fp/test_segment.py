@@ -10,7 +10,7 @@ import pytest
 
 from fp.errors import StoreError
 from fp.index.segment import Postings, Segment, write_segment
-from tests.fp.index_helpers import Reference, got, queries_for, random_song
+from tests.fp.postings_reference import Reference, got, queries_for, random_song
 
 
 def build(path: Path, seed: int, songs: dict[int, int], hash_bits: int, frames: int = 5000

@@ -12,7 +12,7 @@ from fp.indexer.cli import app
 from fp.scheme import Scheme
 from tests.conftest import LIBRARY, IndexedStore
 from tests.fp.test_store import snapshot
-from tests.helpers import SONG_RATE, synth_song, write_audio
+from tests.synth_audio import SONG_RATE, synth_song, write_audio
 
 runner = CliRunner()
 
