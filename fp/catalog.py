@@ -236,6 +236,6 @@ def _song(r: sa.RowMapping) -> Song:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers run while an ingest writes
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")  # "done" must survive power loss (index is fsynced)
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()

@@ -39,7 +39,7 @@ AUDIO_EXTENSIONS = frozenset(
 )
 MIN_SECONDS = 1.0
 MIN_LANDMARKS = 10
-COMMIT_SECONDS = 15.0
+COMMIT_SECONDS = 5.0  # at most this much finished work is redone after a kill
 COMMIT_POSTINGS = 2_000_000
 
 
@@ -174,10 +174,9 @@ def ingest(
     """Index every audio file under `sources` into `store`."""
     t0, c0 = time.perf_counter(), _cpu()
     report = IngestReport()
+    files = discover(sources, extensions)  # bad paths fail before anything is written
     store.index.begin_writing()
     report.recovered = len(store.recover())
-    store.record_scheme()
-    files = discover(sources, extensions)
     report.files = len(files)
     if on_start:
         on_start(len(files))
@@ -217,6 +216,7 @@ def ingest(
                 report.failed.append(result)
                 emit(result)
                 continue
+            store.record_scheme()  # a new store takes its scheme with its first song
             song_id = store.catalog.add_pending(result.name, result.sha1, result.path,
                                                 result.duration_s, store.scheme.id)
             store.index.add(song_id, result.hashes, result.offsets)

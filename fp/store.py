@@ -50,7 +50,11 @@ class Store:
         except Exception:
             self.catalog.close()
             raise
-        self.scheme, self.scheme_recorded = self._resolve_scheme()
+        try:
+            self.scheme, self.scheme_recorded = self._resolve_scheme()
+        except Exception:
+            self.close()
+            raise
 
     def _resolve_scheme(self) -> tuple[Scheme, bool]:
         in_catalog = self.catalog.get_meta(SCHEME_KEY)
@@ -61,6 +65,7 @@ class Store:
                              f"({stored[0].id} vs {stored[1].id}); they belong to different stores")
         if not stored:
             return self.settings.requested_scheme(), False
+        complete = len(stored) == 2
         scheme = stored[0]
         wanted = self.settings.scheme_overrides
         changed = {k: v for k, v in wanted.items()
@@ -75,15 +80,27 @@ class Store:
         # come from this run's settings, so query tuning applies to existing stores.
         requested = self.settings.requested_scheme()
         scheme = scheme.replace(**{k: getattr(requested, k) for k in QUERY_ONLY_FIELDS})
-        return scheme, True
+        return scheme, complete
 
     def record_scheme(self) -> None:
-        """Write the scheme into catalog and index (first write to a new store)."""
+        """Write the scheme into catalog and index where missing (before the first posting).
+
+        Reread under the writer lock: another writer may have recorded a different
+        scheme since this store was opened, and hashes must never mix.
+        """
         if self.scheme_recorded:
             return
+        self.index.begin_writing()
+        scheme, _ = self._resolve_scheme()
+        if scheme.id != self.scheme.id:
+            raise SchemeMismatchError(
+                f"another writer recorded fingerprint scheme {scheme.id} in this store while "
+                f"this run fingerprinted with {self.scheme.id}; nothing was added, run it again")
         text = json.dumps(self.scheme.to_dict(), sort_keys=True)
-        self.index.set_scheme(text, self.scheme.hash_bits)
-        self.catalog.set_meta(SCHEME_KEY, text)
+        if self.index.get_scheme() is None:
+            self.index.set_scheme(text, self.scheme.hash_bits)
+        if self.catalog.get_meta(SCHEME_KEY) is None:
+            self.catalog.set_meta(SCHEME_KEY, text)
         self.scheme_recorded = True
 
     def remove(self, songs: list[Song]) -> int:

@@ -89,6 +89,8 @@ def ingest(
     _print_report(report, json_out)
     if report.files == 0:
         err("warning: no audio files found (extensions: " + ",".join(sorted(extensions)) + ")")
+    if report.failed:
+        raise typer.Exit(1)  # the others are indexed; exit 1 says some files were not
 
 
 def _print_report(r: IngestReport, json_out: bool) -> None:

@@ -55,7 +55,7 @@ class EmbeddedIndex:
                 self._write_manifest({"format": FORMAT, "scheme": None, "hash_bits": None,
                                       "next": 1, "segments": []})
         self._manifest: dict = {}
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: str | None = None
         self._segments: dict[str, Segment] = {}
         self._staged: list[Postings] = []
         self._staged_removals: set[int] = set()
@@ -67,11 +67,12 @@ class EmbeddedIndex:
         """Load the manifest (and its segments) if it changed since last time."""
         for _ in range(20):
             try:
-                st = os.stat(self.path / MANIFEST)
-                stamp = (st.st_ino, st.st_mtime_ns)
+                # Compare contents, not inode and mtime: inodes are reused after a rename and
+                # two commits can share an mtime tick. The manifest is small.
+                stamp = (self.path / MANIFEST).read_text()
                 if stamp == self._stamp:
                     return
-                manifest = json.loads((self.path / MANIFEST).read_text())
+                manifest = json.loads(stamp)
                 segments = {s["name"]: self._segments.get(s["name"]) or Segment(self.path / s["name"])
                             for s in manifest["segments"]}
             except FileNotFoundError:

@@ -185,3 +185,25 @@ def test_recover_drops_pending_songs_and_orphaned_postings(store_copy: Path) -> 
         assert s.index.song_ids() == done == s.catalog.all_ids()
         assert s.index.stats().postings == before
         assert s.recover() == []
+
+
+def test_record_scheme_rereads_the_scheme_under_the_writer_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers open a new store; the second must not overwrite the first's scheme."""
+    from fp.errors import SchemeMismatchError
+    from fp.scheme import Scheme
+    from fp.settings import load_settings
+    from fp.store import Store
+
+    first = Store(load_settings(store=tmp_path / "s"))
+    monkeypatch.setenv("FP_FAN_VALUE", str(Scheme().fan_value + 1))
+    second = Store(load_settings(store=tmp_path / "s"))  # no scheme recorded yet either
+    first.record_scheme()
+    first.close()
+    with pytest.raises(SchemeMismatchError):
+        second.record_scheme()
+    second.close()
+    monkeypatch.delenv("FP_FAN_VALUE")
+    with Store(load_settings(store=tmp_path / "s")) as again:
+        assert again.scheme.id == Scheme().id

@@ -54,7 +54,7 @@ def test_ingest_json_report_with_errors_ext_and_limit(tmp_path: Path) -> None:
     (d / "bad.wav").write_text("not a wav")
     store = tmp_path / "s"
     r = run("ingest", d, "--store", store, "--ext", "wav,.FLAC", "--limit", "6", "--json", "-j", "1")
-    assert r.exit_code == 0, r.output  # per-file errors are reported, not fatal
+    assert r.exit_code == 1, r.output  # per-file errors are reported; the rest is indexed
     report = json.loads(r.stdout)
     assert (report["files"], report["indexed"]) == (3, 2)
     assert [Path(f["path"]).name for f in report["failed"]] == ["bad.wav"]
@@ -70,7 +70,7 @@ def test_ingest_reports_bad_files_on_stderr(tmp_path: Path) -> None:
     write_audio(d / "good.wav", synth_song(404, 20.0), SONG_RATE)
     (d / "empty.mp3").write_bytes(b"")
     r = run("ingest", d, "--store", tmp_path / "s", "-j", "1")
-    assert r.exit_code == 0
+    assert r.exit_code == 1  # some files could not be indexed
     assert "empty.mp3" in r.stderr
     assert "1 indexed, 0 already indexed, 1 failed (of 2 files)" in r.stdout
 
@@ -195,3 +195,25 @@ def test_scheme_mismatch_from_environment(store_copy: Path, song_dir: Path) -> N
 ])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert run(*args).exit_code == 2
+
+
+def test_a_failed_ingest_does_not_fix_the_scheme_of_a_new_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fp.scheme import Scheme
+
+    store = tmp_path / "s"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "noise.mp3").write_text("not audio")
+    monkeypatch.setenv("FP_FAN_VALUE", str(Scheme().fan_value + 5))
+    assert run("ingest", tmp_path / "missing", "--store", store).exit_code == 1
+    assert run("ingest", bad, "--store", store, "-j", "1").exit_code == 1  # every file fails
+    monkeypatch.delenv("FP_FAN_VALUE")
+    good = tmp_path / "good"
+    good.mkdir()
+    write_audio(good / "one.wav", synth_song(404, 12.0), SONG_RATE)
+    assert run("ingest", good, "--store", store, "-j", "1").exit_code == 0
+    status = json.loads(run("status", "--store", store, "--json").stdout)
+    assert status["scheme_parameters"]["fan_value"] == Scheme().fan_value
+    assert status["songs"] == 1
