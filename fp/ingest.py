@@ -39,7 +39,7 @@ AUDIO_EXTENSIONS = frozenset(
 )
 MIN_SECONDS = 1.0
 MIN_LANDMARKS = 10
-COMMIT_SECONDS = 5.0  # at most this much finished work is redone after a kill
+COMMIT_SECONDS = 15.0  # at most this much finished work is redone after a kill
 COMMIT_POSTINGS = 2_000_000
 
 
