@@ -175,8 +175,7 @@ def ingest(
     t0, c0 = time.perf_counter(), _cpu()
     report = IngestReport()
     files = discover(sources, extensions)  # bad paths fail before anything is written
-    store.index.begin_writing()
-    report.recovered = len(store.recover())
+    report.recovered = len(store.recover())  # takes the writer lock first
     report.files = len(files)
     if on_start:
         on_start(len(files))

@@ -46,6 +46,12 @@ class EmbeddedIndex:
 
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
         self.path = Path(path)
+        self._manifest: dict = {}
+        self._stamp: str | None = None
+        self._segments: dict[str, Segment] = {}
+        self._staged: list[Postings] = []
+        self._staged_removals: set[int] = set()
+        self._lock_fd: int | None = None
         if not (self.path / MANIFEST).exists():
             if not create:
                 raise StoreError(f"no fp index at {self.path}")
@@ -54,12 +60,6 @@ class EmbeddedIndex:
             if not (self.path / MANIFEST).exists():
                 self._write_manifest({"format": FORMAT, "scheme": None, "hash_bits": None,
                                       "next": 1, "segments": []})
-        self._manifest: dict = {}
-        self._stamp: str | None = None
-        self._segments: dict[str, Segment] = {}
-        self._staged: list[Postings] = []
-        self._staged_removals: set[int] = set()
-        self._lock_fd: int | None = getattr(self, "_lock_fd", None)
         self._refresh()
 
     # Reading ----------------------------------------------------------------------
@@ -227,7 +227,7 @@ class EmbeddedIndex:
 
     def _lock(self) -> None:
         """Take the single-writer lock (once), then sweep files no manifest lists."""
-        if getattr(self, "_lock_fd", None) is not None:
+        if self._lock_fd is not None:
             return
         fd = os.open(self.path / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
         try:
